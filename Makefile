@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.holo-setup-done
 
-.PHONY: setup run test test-slow docs docs-quarto export clean-nbs bench
+.PHONY: setup run test test-slow docs docs-quarto export bench artifacts
 
 setup: $(STAMP)
 
@@ -38,3 +38,9 @@ export: setup
 
 bench: setup
 	$(BIN)/python bench/bench_train.py
+
+# The small precomputed run the analysis notebooks read (regenerate after changing the trainer).
+artifacts: setup
+	rm -rf nbs/artifacts/quick_run
+	$(BIN)/holo run --preset quick --out nbs/artifacts/quick_run --no-analysis --no-progress
+	rm -f nbs/artifacts/quick_run/checkpoint.pt nbs/artifacts/quick_run/run.log
