@@ -112,6 +112,7 @@ def main(argv=None):
     ap.add_argument("--runs", type=int, default=3, help="runs in the batched comparison")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads for every measurement")
     ap.add_argument("--compile", action="store_true", help="also time train(compile_model=True)")
+    ap.add_argument("--other-threads", type=int, help="also time train with this many torch CPU threads")
     ap.add_argument("--out", type=Path, help="write the figures as JSON to this path")
     args = ap.parse_args(argv)
 
@@ -124,17 +125,22 @@ def main(argv=None):
     load_before = os.getloadavg()
     n = args.steps
     eval_ms = evaluation_ms(config)
+    ref_name = "reference loop (nn.TransformerEncoder, NumPy indexing)"
+    seq_name, bat_name = f"{args.runs} runs, train one after another", f"{args.runs} runs, train_batched"
     timers = {
-        "reference loop (nn.TransformerEncoder, NumPy indexing)": lambda: per_step_ms(lambda s: reference_seconds(config, s), n),
+        ref_name: lambda: per_step_ms(lambda s: reference_seconds(config, s), n),
         "holo_nb train": lambda: per_step_ms(lambda s: train_seconds([config], s, root, False, threads=args.threads), n),
     }
+    if args.other_threads:
+        timers[f"holo_nb train, {args.other_threads} threads"] = lambda: per_step_ms(
+            lambda s: train_seconds([config], s, root, False, threads=args.other_threads), n)
     if args.compile:
         timers["holo_nb train, timed between evaluations"] = lambda: compiled_step_ms(config, n, root, eval_ms, threads=args.threads)
         timers["holo_nb train, compile_model=True, timed between evaluations"] = lambda: compiled_step_ms(
             config, n, root, eval_ms, threads=args.threads, compile_model=True)
-    timers[f"{args.runs} runs, train one after another"] = lambda: per_step_ms(
+    timers[seq_name] = lambda: per_step_ms(
         lambda s: train_seconds(sweep, s, root, False, threads=args.threads), n)
-    timers[f"{args.runs} runs, train_batched"] = lambda: per_step_ms(
+    timers[bat_name] = lambda: per_step_ms(
         lambda s: train_seconds(sweep, s, root, True, threads=args.threads), n)
     samples = {k: [] for k in timers}
     for rep in range(args.repeats):
@@ -143,8 +149,7 @@ def main(argv=None):
             print(f"repeat {rep + 1}/{args.repeats}: {name}: {samples[name][-1]:.1f} ms/step", flush=True)
 
     med = {k: statistics.median(v) for k, v in samples.items()}
-    ref = med["reference loop (nn.TransformerEncoder, NumPy indexing)"]
-    seq, bat = med[f"{args.runs} runs, train one after another"], med[f"{args.runs} runs, train_batched"]
+    ref, seq, bat = med[ref_name], med[seq_name], med[bat_name]
     machine = (f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, {args.threads} thread(s), "
                f"load average {load_before[0]:.1f} before / {os.getloadavg()[0]:.1f} after")
     print(f"\nBaseline scale, p = 97, batch 512, {n} and {2 * n} steps, median of {args.repeats}; {machine}\n")
@@ -152,13 +157,21 @@ def main(argv=None):
     print("|---|---|---|---|")
     for name, v in samples.items():
         print(f"| {name} | {med[name]:.1f} | {', '.join(f'{x:.1f}' for x in v)} | {med[name] / ref:.2f} |")
-    print(f"\nbatched / sequential time for {args.runs} runs: {bat / seq:.2f}")
+    paired = {name: statistics.median(a / b for a, b in zip(samples[name], samples[ref_name])) for name in samples}
+    batched_paired = statistics.median(b / a for a, b in zip(samples[seq_name], samples[bat_name]))
+    print("\nmedian over repeats of the ratio to the reference loop measured in the same repeat: "
+          + ", ".join(f"{name}: {r:.2f}" for name, r in paired.items() if name != ref_name))
+    print(f"batched / sequential time for {args.runs} runs: {bat / seq:.2f} (medians), "
+          f"{batched_paired:.2f} (median of per-repeat ratios)")
     print(f"one evaluation of all pairs (evaluate_model): {eval_ms:.0f} ms")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({"machine": machine, "steps": n, "repeats": args.repeats, "threads": args.threads,
                                         "ms_per_step": samples, "median_ms_per_step": med,
-                                        "batched_over_sequential": bat / seq, "evaluation_ms": eval_ms}, indent=2) + "\n")
+                                        "median_ratio_to_reference_per_repeat": paired,
+                                        "batched_over_sequential": bat / seq,
+                                        "batched_over_sequential_per_repeat_median": batched_paired,
+                                        "evaluation_ms": eval_ms}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
