@@ -309,11 +309,11 @@ class _Recorder:
         self.log(logging.WARNING, f"interrupted at step {step} ({type(error).__name__}: {error}); train the same "
                                   "config into the same directory to resume from the last checkpoint")
 
-    def comment(self) -> str:
-        "Latest accuracies per task, for the progress bar and the log."
+    def comment(self, splits=("train", "test")) -> str:
+        "Latest accuracies per task of `splits`, for the progress bar and the log."
         if self.last_record is None: return ""
         acc = lambda split: "/".join(f"{a:.2f}" for a in self.last_record[split]["accuracy"].values())
-        return f"train {acc('train')} test {acc('test')} ({'/'.join(self.data.tasks)})"
+        return " ".join(f"{split} {acc(split)}" for split in splits) + f" ({'/'.join(self.data.tasks)})"
 
     def finish(self, step: int, forward: Callable, params: dict, reason: str) -> dict:
         "Record the final state at `step` and write final weights and `summary.json`; return the summary."
@@ -590,7 +590,8 @@ def train_batched(configs: Sequence[RunConfig],  # runs of one scale and protoco
         train_x = torch.stack([s.data.train_x for s in slots]) if slots else None  # (R, n_train, 2)
         train_y = torch.stack([s.data.train_y for s in slots]) if slots else None  # (R, n_train, n_tasks)
         start = min((s.step for s in slots), default=c.max_steps)
-        bar = progress_bar(range(start, c.max_steps), leave=False) if progress else None
+        bar = progress_bar(range(start, c.max_steps), leave=False) if progress and slots else None
+        if bar is not None: bar.update(0)  # starts the bar's clock; the loop below advances it by hand
         try:
             while slots:
                 if c.batch_size is None: x, y = train_x, train_y
@@ -630,7 +631,7 @@ def train_batched(configs: Sequence[RunConfig],  # runs of one scale and protoco
                     weight_decay, train_x, train_y = weight_decay[keep], train_x[keep], train_y[keep]
                 if bar is not None and slots:
                     bar.update(min(s.step for s in slots) - start)
-                    bar.comment = " | ".join(f"{s.rec.rd.path.name} {s.rec.comment()}" for s in slots[:3])
+                    bar.comment = " | ".join(f"{s.rec.rd.path.name} {s.rec.comment(('test',))}" for s in slots[:3])
         except BaseException as e:
             for s in slots: s.rec.interrupted(s.step, e)
             raise
