@@ -1,10 +1,11 @@
 """Time holo_nb's training step against a plain PyTorch loop, and batched runs against sequential ones.
 
-Both sides run in this process, interleaved block by block, so a busy machine slows both alike.
+Both sides run in this process, interleaved block by block, so load from other processes falls on
+both in the same period.
 Per-step times come from whole `train` / `train_batched` calls: a call of 2n steps minus a call of
 n steps, divided by n, so set-up, the step-0 evaluation and the final evaluation cancel out.
 
-    .venv/bin/python bench/bench_train.py --out bench/results/train.json
+    PYTHONPATH=. .venv/bin/python bench/bench_train.py --steps 100 --repeats 5 --compile --out bench_train.json
 
 prints a markdown table and writes the figures as JSON to --out.
 """
