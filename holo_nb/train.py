@@ -544,7 +544,7 @@ class _Slot:
     optimizer_template: list  # param_groups of `make_optimizer`, so checkpoints load in `train`
 
 def _open_slot(index: int, config: RunConfig, rd: RunDir, device, resume: bool, callback, info: dict) -> tuple:
-    "Build, open or resume one run; return its slot and its parameters and AdamW moments (name -> tensor)."
+    "Build, open or resume one run; return its slot, its model and its AdamW moments (name -> tensor)."
     data, model, sampler = build_run(config, device)
     template = make_optimizer(model, config.train).state_dict()["param_groups"]
     names = [n for n, _ in model.named_parameters()]
@@ -554,14 +554,13 @@ def _open_slot(index: int, config: RunConfig, rd: RunDir, device, resume: bool, 
         params = {n: p.detach() for n, p in model.named_parameters()}
         rec.begin(model, params)
         zeros = lambda: {n: torch.zeros_like(p) for n, p in params.items()}
-        return _Slot(index, rec, data, sampler, 0, template), params, zeros(), zeros()
+        return _Slot(index, rec, data, sampler, 0, template), model, zeros(), zeros()
     model.load_state_dict(ck["model"])
     sampler.set_state(ck["sampler"])
-    params = {n: p.detach() for n, p in model.named_parameters()}
     state = ck["optimizer"]["state"]
     exp_avg = {n: state[i]["exp_avg"].to(device) for i, n in enumerate(names)}
     exp_avg_sq = {n: state[i]["exp_avg_sq"].to(device) for i, n in enumerate(names)}
-    return _Slot(index, rec, data, sampler, int(ck["step"]), template), params, exp_avg, exp_avg_sq
+    return _Slot(index, rec, data, sampler, int(ck["step"]), template), model, exp_avg, exp_avg_sq
 
 # %% ../nbs/03_train.ipynb #e659db77
 def train_batched(configs: Sequence[RunConfig],  # runs of one scale and protocol; weight decay and seed may differ
@@ -581,8 +580,11 @@ def train_batched(configs: Sequence[RunConfig],  # runs of one scale and protoco
         info = dict(device=str(device), threads=n_threads, compiled=False, batched_runs=len(todo))
         opened = [_open_slot(i, configs[i], rds[i], device, resume, callback, info) for i in todo]
         slots = [o[0] for o in opened]
-        params, exp_avg, exp_avg_sq = ({n: torch.stack([o[k][n] for o in opened]) for n in opened[0][k]}
-                                       for k in (1, 2, 3)) if opened else ({}, {}, {})
+        params, exp_avg, exp_avg_sq = {}, {}, {}
+        if opened:
+            stacked, _ = torch.func.stack_module_state([o[1] for o in opened])  # the model has no buffers
+            params = {n: t.detach() for n, t in stacked.items()}  # updated in place by `_adamw_`, not by autograd
+            exp_avg, exp_avg_sq = ({n: torch.stack([o[k][n] for o in opened]) for n in opened[0][k]} for k in (2, 3))
         weight_decay = torch.tensor([configs[s.index].train.weight_decay for s in slots], device=device)
         base = HoloTransformer(configs[0].model).to(device)  # its own weights are never used
         grad_fn = torch.func.vmap(torch.func.grad_and_value(
