@@ -33,7 +33,7 @@ from .model import HoloTransformer
 
 # %% auto #0
 __all__ = ['METRICS_COLUMNS', 'task_losses', 'training_loss', 'evaluate_model', 'metric_rows', 'milestones', 'read_metrics',
-           'default_threads', 'build_run', 'make_optimizer', 'train', 'TrainResult', 'load_run', 'load_model',
+           'default_threads', 'build_run', 'make_optimizer', 'TrainResult', 'train', 'load_run', 'load_model',
            'plot_metrics', 'train_batched', 'quick_config']
 
 # %% ../nbs/03_train.ipynb #53948b0e
@@ -349,6 +349,34 @@ def _restore(ck: dict, model: nn.Module, optimizer: torch.optim.Optimizer, sampl
     _set_rng_state(ck["rng"])
     return int(ck["step"])
 
+# %% ../nbs/03_train.ipynb #1389af27
+@dataclass
+class TrainResult:
+    "A run directory read back: config, summary (None while unfinished), metrics table and trajectory."
+    path: Path
+    config: RunConfig
+    summary: dict | None
+    metrics: pd.DataFrame  # long format: step, split, task, metric, value
+    trajectory: Trajectory | None  # None before the first snapshot
+
+    @property
+    def milestones(self) -> dict: return milestones(self.metrics, self.config.train)
+
+    def _repr_markdown_(self) -> str:
+        s, tasks = self.summary, self.config.data.tasks
+        if s is None: return f"**{self.path}**: unfinished, {len(self.metrics)} metric rows so far"
+        head = (f"**{self.path.name}**: {s['steps']:,} steps, stopped: {s['stop_reason']}, "
+                f"{s['wall_time_s']:.1f} s, {s['disk_bytes'] / 2**20:.1f} MiB\n\n")
+        rows = ["| task | memorisation step | grokking step | train accuracy | test accuracy |", "|---|---|---|---|---|"]
+        for t in tasks:
+            rows.append(f"| {t} | {s['memorisation_step'][t]} | {s['grokking_step'][t]} | "
+                        f"{s['final_accuracy']['train'][t]:.3f} | {s['final_accuracy']['test'][t]:.3f} |")
+        return head + "\n".join(rows)
+
+    def __repr__(self):
+        if self.summary is None: return f"TrainResult({str(self.path)!r}, unfinished)"
+        return f"TrainResult({str(self.path)!r}, {self.summary['steps']} steps, {self.summary['stop_reason']})"
+
 # %% ../nbs/03_train.ipynb #b02406a7
 def train(config: RunConfig,  # what to train
           out: str | Path,  # run directory: created, resumed, or returned when finished
@@ -409,34 +437,6 @@ def train(config: RunConfig,  # what to train
             raise
         rec.finish(step, model, params, reason)
     return load_run(rd)
-
-# %% ../nbs/03_train.ipynb #1389af27
-@dataclass
-class TrainResult:
-    "A run directory read back: config, summary (None while unfinished), metrics table and trajectory."
-    path: Path
-    config: RunConfig
-    summary: dict | None
-    metrics: pd.DataFrame  # long format: step, split, task, metric, value
-    trajectory: Trajectory | None  # None before the first snapshot
-
-    @property
-    def milestones(self) -> dict: return milestones(self.metrics, self.config.train)
-
-    def _repr_markdown_(self) -> str:
-        s, tasks = self.summary, self.config.data.tasks
-        if s is None: return f"**{self.path}**: unfinished, {len(self.metrics)} metric rows so far"
-        head = (f"**{self.path.name}**: {s['steps']:,} steps, stopped: {s['stop_reason']}, "
-                f"{s['wall_time_s']:.1f} s, {s['disk_bytes'] / 2**20:.1f} MiB\n\n")
-        rows = ["| task | memorisation step | grokking step | train accuracy | test accuracy |", "|---|---|---|---|---|"]
-        for t in tasks:
-            rows.append(f"| {t} | {s['memorisation_step'][t]} | {s['grokking_step'][t]} | "
-                        f"{s['final_accuracy']['train'][t]:.3f} | {s['final_accuracy']['test'][t]:.3f} |")
-        return head + "\n".join(rows)
-
-    def __repr__(self):
-        if self.summary is None: return f"TrainResult({str(self.path)!r}, unfinished)"
-        return f"TrainResult({str(self.path)!r}, {self.summary['steps']} steps, {self.summary['stop_reason']})"
 
 # %% ../nbs/03_train.ipynb #da320293
 def load_run(run_dir: str | Path) -> TrainResult:

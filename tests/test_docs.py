@@ -287,7 +287,8 @@ def test_page_has_show_doc_headings(build, nb):
     skip = str(processed_frontmatter(nb).get("skip_showdoc", False)).lower() == "true"
     names = [] if skip else exported_names(read_nb(nb))
     page = parse_page(page_name(nb))
-    missing = [n for n in names if n not in page.headings]
+    # fastcore's @patch methods are documented under their class, e.g. "StudyGrid.to_dict".
+    missing = [n for n in names if not any(h == n or h.endswith("." + n) for h in page.headings)]
     assert not missing, f"{page_name(nb)} has no show_doc heading for {missing}"
     prose = "".join(page.prose)
     assert "```" not in prose, f"{page_name(nb)} contains unrendered markdown (a ``` fence)"
