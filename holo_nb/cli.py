@@ -11,7 +11,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['MIN_TORCH', 'PRESETS', 'USER_ERRORS', 'check_environment', 'quick_config', 'build_parser', 'config_from_args',
-           'default_out', 'cmd_run', 'cmd_analyse', 'cmd_report', 'cmd_study', 'main']
+           'parse_batch_size', 'default_out', 'cmd_run', 'cmd_analyse', 'cmd_report', 'cmd_study', 'main']
 
 # %% ../nbs/09_cli.ipynb #cc3c1990
 MIN_TORCH = (2, 4)
@@ -103,7 +103,7 @@ def config_from_args(args):
             raise ValueError(f"unknown scale {args.scale!r}: valid scales are {', '.join(SCALES)}")
         m.update(SCALES[args.scale], scale=args.scale)
     if args.pooling is not None: m["pooling"] = args.pooling
-    if args.batch_size is not None: t["batch_size"] = _parse_batch_size(args.batch_size)
+    if args.batch_size is not None: t["batch_size"] = parse_batch_size(args.batch_size)
     for key, opt in (("weight_decay", args.weight_decay), ("max_steps", args.max_steps),
                      ("eval_every", args.eval_every), ("checkpoint_every", args.checkpoint_every)):
         if opt is not None: t[key] = opt
@@ -112,7 +112,8 @@ def config_from_args(args):
     from holo_nb.core import DataConfig, ModelConfig, TrainConfig
     return RunConfig(data=DataConfig(**d), model=ModelConfig(**m), train=TrainConfig(**t), seed=seed, device=device)
 
-def _parse_batch_size(s: str):
+def parse_batch_size(s: str):
+    "Parse a `--batch-size` option: a positive integer, or 'full' for full-batch training (None)."
     if s == "full": return None
     try: return int(s)
     except ValueError: raise ValueError(f"invalid --batch-size {s!r}: use a positive integer or 'full'") from None

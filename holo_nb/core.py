@@ -355,7 +355,7 @@ class Trajectory:
             raise TrajectoryError(f"{lp} is corrupted ({e}): re-run the training to rewrite it") from None
         self.files = sorted(self.path.glob("step_*.npy"))
         self.steps = np.array([int(p.stem[5:]) for p in self.files], dtype=np.int64)
-        if len(self.files) == 0: raise TrajectoryError(f"{self.path} holds no snapshots (step_*.npy)")
+        if len(self.files) == 0: raise TrajectoryError(f"{self.path} contains no snapshots (step_*.npy): pass a trajectory written by the trainer")
 
     def __len__(self): return len(self.files)
     def __repr__(self): return f"Trajectory({len(self)} snapshots, steps {self.steps[0]}..{self.steps[-1]}, {self.layout.n_params:,} parameters)"
@@ -427,7 +427,7 @@ class RunDir:
         if self.is_run:
             old = self.read_config()
             if old != config:
-                raise ValueError(f"{self.path} already holds a run with a different config: pass a new --out directory, or the same settings to resume it")
+                raise ValueError(f"{self.path} already contains a run with a different config: pass a new --out directory, or the same settings to resume it")
             return self
         if self.path.exists() and any(self.path.iterdir()):
             raise NotARunError(f"{self.path} exists, is not empty and is not a holo_nb run: pass a new or empty directory")

@@ -84,7 +84,7 @@ def load_theta(path, layout) -> np.ndarray:
     for e in layout.entries:
         t = tensors[e.name]
         if tuple(t.shape) != e.shape:
-            raise ValueError(f"{path}: {e.name} has shape {tuple(t.shape)}, the layout says {e.shape}: the weights do not match the trajectory")
+            raise ValueError(f"{path}: {e.name} has shape {tuple(t.shape)} but the layout expects {e.shape}: the weights do not match the trajectory")
         out[e.slice] = t.reshape(-1)
     return out
 

@@ -31,6 +31,7 @@ import torch
 from fastcore.basics import patch
 from fastprogress.fastprogress import progress_bar
 
+from .cli import parse_batch_size
 from .core import (SCALES, STUDY_SEEDS, WEIGHT_DECAYS, DataConfig, ModelConfig, RunConfig, RunDir,
                           TrainConfig, atomic_write, atomic_write_json, get_device, logger, setup_logging)
 
@@ -907,11 +908,6 @@ def add_study_arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return ap
 
 # %% ../nbs/10_study.ipynb #0447078d
-def _batch_size(s: str):
-    if s == "full": return None
-    try: return int(s)
-    except ValueError: raise ValueError(f"invalid --batch-size {s!r}: use a positive integer or 'full'") from None
-
 def grid_from_args(args: argparse.Namespace) -> StudyGrid:
     "Resolve `holo study` options into a `StudyGrid`: defaults, then the --grid file, then the options."
     grid = StudyGrid.from_file(args.grid) if args.grid else StudyGrid()
@@ -920,7 +916,7 @@ def grid_from_args(args: argparse.Namespace) -> StudyGrid:
     data = {k: getattr(args, k) for k in ("p", "operands", "split", "train_fraction") if getattr(args, k) is not None}
     train = {k: getattr(args, k) for k in ("max_steps", "eval_every", "checkpoint_every", "resume_every")
              if getattr(args, k) is not None}
-    if args.batch_size is not None: train["batch_size"] = _batch_size(args.batch_size)
+    if args.batch_size is not None: train["batch_size"] = parse_batch_size(args.batch_size)
     return replace(grid, data=replace(grid.data, **data), train=replace(grid.train, **train), **top)
 
 def cmd_study(args: argparse.Namespace) -> int:
